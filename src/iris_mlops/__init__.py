@@ -1,0 +1,1 @@
+"""Iris classifier whose life cycle is tracked and orchestrated by ClearML."""
