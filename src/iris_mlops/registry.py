@@ -7,6 +7,7 @@ from typing import Any
 
 import joblib
 
+from iris_mlops import tracking
 from iris_mlops.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -87,6 +88,7 @@ def query_registry(
     """Registered models matching every given filter, one row each with its metadata."""
     from clearml import Model
 
+    tracking.select_backend()
     wanted = [
         *tags,
         *([f"group:{group}"] if group else []),

@@ -85,10 +85,15 @@ def _configured_api_host() -> str | None:
 
 
 def _configured_server() -> Backend:
+    api_url = os.environ.get("CLEARML_API_HOST", "").rstrip("/")
+    if api_url:
+        # checked before the SDK is imported, which alone takes seconds
+        _check_server(api_url, *_credentials())
     from clearml.backend_api import Session
 
-    api_url = Session.get_api_server_host()
-    _check_server(api_url, *_credentials())
+    if not api_url:
+        api_url = Session.get_api_server_host()
+        _check_server(api_url, *_credentials())
     kind = "local" if os.environ.get(LOCAL_MARK_ENV) else "server"
     data_dir = os.environ.get(LOCAL_DIR_ENV) if kind == "local" else None
     return Backend(
@@ -101,14 +106,13 @@ def _configured_server() -> Backend:
 
 
 def _credentials() -> tuple[str, str]:
-    from clearml.config import config_obj
+    access = os.environ.get("CLEARML_API_ACCESS_KEY")
+    secret = os.environ.get("CLEARML_API_SECRET_KEY")
+    if not access or not secret:
+        from clearml.config import config_obj
 
-    access = os.environ.get("CLEARML_API_ACCESS_KEY") or config_obj.get(
-        "api.credentials.access_key", None
-    )
-    secret = os.environ.get("CLEARML_API_SECRET_KEY") or config_obj.get(
-        "api.credentials.secret_key", None
-    )
+        access = access or config_obj.get("api.credentials.access_key", None)
+        secret = secret or config_obj.get("api.credentials.secret_key", None)
     if not access or not secret:
         raise BackendError(
             "A ClearML server is configured but its API keys are missing: set "

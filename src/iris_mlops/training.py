@@ -4,16 +4,18 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import matplotlib.pyplot as plt
 from omegaconf import DictConfig
 
 from iris_mlops import registry, tracking
 from iris_mlops.config import check_names, check_split, to_dict
-from iris_mlops.data import load_split
-from iris_mlops.evaluation import Evaluation, confusion_figure, evaluate
-from iris_mlops.models import build_model
+
+# scikit-learn, pandas and matplotlib are imported where they are used: they take seconds,
+# and a dead server or a bad value should be reported before that
+
+if TYPE_CHECKING:
+    from iris_mlops.evaluation import Evaluation
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +36,8 @@ class TrainingResult:
 
 def check_train_config(cfg: DictConfig) -> None:
     """Reject bad values before any task is created, so nothing is left half-made."""
+    from iris_mlops.models import build_model
+
     check_split(cfg.test_size, cfg.seed)
     check_names(cfg.clearml, ("project", "task_name", "model_name", "group"))
     build_model(cfg.model, cfg.seed)
@@ -41,6 +45,8 @@ def check_train_config(cfg: DictConfig) -> None:
 
 def train(cfg: DictConfig, extra_tags: tuple[str, ...] = ()) -> TrainingResult:
     """Run one tracked training; the task is marked failed when any step fails."""
+    check_split(cfg.test_size, cfg.seed)
+    tracking.select_backend()
     check_train_config(cfg)
     started = time.monotonic()
     tags = registry.model_tags(cfg.model.name, cfg.clearml.group, [*cfg.clearml.tags, *extra_tags])
@@ -61,6 +67,10 @@ def train(cfg: DictConfig, extra_tags: tuple[str, ...] = ()) -> TrainingResult:
 
 
 def _fit_and_report(cfg: DictConfig, task, tags: list[str], started: float) -> TrainingResult:
+    from iris_mlops.data import load_split
+    from iris_mlops.evaluation import evaluate
+    from iris_mlops.models import build_model
+
     split = load_split(cfg.test_size, cfg.seed)
     estimator = build_model(cfg.model, cfg.seed)
 
@@ -94,8 +104,12 @@ def _fit_and_report(cfg: DictConfig, task, tags: list[str], started: float) -> T
     )
 
 
-def report_evaluation(task, evaluation: Evaluation, title: str) -> None:
+def report_evaluation(task, evaluation: "Evaluation", title: str) -> None:
     """Scalars, single values, the confusion-matrix figure and the two artifacts of a run."""
+    import matplotlib.pyplot as plt
+
+    from iris_mlops.evaluation import confusion_figure
+
     logger = task.get_logger()
     log.info("Reporting %d metrics to task %s", len(evaluation.metrics), task.id)
     for name, value in evaluation.metrics.items():
