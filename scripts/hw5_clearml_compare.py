@@ -6,6 +6,7 @@ import hydra
 from omegaconf import DictConfig
 
 from iris_mlops import cli, comparison, registry
+from iris_mlops.config import check_flag
 from iris_mlops.errors import IrisMlopsError
 
 
@@ -13,6 +14,7 @@ from iris_mlops.errors import IrisMlopsError
 def main(cfg: DictConfig) -> None:
     def body() -> None:
         comparison.check_ranking(cfg.top_k, cfg.metric, cfg.tiebreak)
+        check_flag(cfg.mark_best, "mark_best")
         runs = comparison.fetch_group_runs(cfg.clearml.project, cfg.group)
         if not runs:
             raise IrisMlopsError(

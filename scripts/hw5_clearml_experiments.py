@@ -7,6 +7,7 @@ import hydra
 from omegaconf import DictConfig
 
 from iris_mlops import cli, sweep
+from iris_mlops.config import check_text_list
 
 TRAIN_SCRIPT = Path(__file__).with_name("hw5_clearml_train.py")
 CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
@@ -15,7 +16,8 @@ CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
 @hydra.main(version_base="1.3", config_path="../conf", config_name="experiments")
 def main(cfg: DictConfig) -> None:
     def body() -> int:
-        runs, overrides = list(cfg.runs), list(cfg.overrides)
+        runs = check_text_list(cfg.runs, "runs")
+        overrides = check_text_list(cfg.overrides, "overrides")
         sweep.check_sweep(runs, cfg.parallel, sweep.known_experiments(CONF_DIR))
         outcomes = sweep.run_sweep(
             [sys.executable, str(TRAIN_SCRIPT)], runs, cfg.group, overrides, cfg.parallel

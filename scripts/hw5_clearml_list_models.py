@@ -20,6 +20,7 @@ def main(cfg: DictConfig) -> None:
                 f"format={cfg.format!r} is not known; use one of {', '.join(FORMATS)}."
             )
         registry.check_top_k(cfg.top_k)
+        registry.check_filters(cfg.group, cfg.model, cfg.tags, cfg.mark_best)
         rows = registry.query_registry(
             cfg.clearml.project, cfg.clearml.model_name, cfg.group, cfg.model, list(cfg.tags)
         )

@@ -4,7 +4,7 @@ import hydra
 from omegaconf import DictConfig, OmegaConf
 
 from iris_mlops import cli, pipeline
-from iris_mlops.config import to_dict
+from iris_mlops.config import check_text_list, to_dict
 from iris_mlops.errors import ConfigError
 from iris_mlops.training import check_train_config
 
@@ -14,6 +14,7 @@ def step_config(cfg: DictConfig, model: str, group: str) -> dict:
     overrides = cfg.step_overrides.get(model)
     if overrides is None:
         raise ConfigError(f"step_overrides.{model} is missing; use a list of hw5-train overrides.")
+    overrides = check_text_list(overrides, f"step_overrides.{model}")
     train_cfg = hydra.compose(
         config_name="train",
         overrides=[
@@ -34,13 +35,14 @@ def step_config(cfg: DictConfig, model: str, group: str) -> dict:
 @hydra.main(version_base="1.3", config_path="../conf", config_name="pipeline")
 def main(cfg: DictConfig) -> None:
     def body() -> int:
-        group = pipeline.new_run_group(cfg.pipeline.group_prefix)
-        configs = {model: step_config(cfg, model, group) for model in pipeline.STEP_MODELS}
         settings = {
             **OmegaConf.to_container(cfg.pipeline),
             "project": cfg.clearml.project,
             "model_name": cfg.clearml.model_name,
         }
+        pipeline.check_settings(settings)
+        group = pipeline.new_run_group(cfg.pipeline.group_prefix)
+        configs = {model: step_config(cfg, model, group) for model in pipeline.STEP_MODELS}
         result = pipeline.run(settings, configs, group)
         cli.print_table(
             [

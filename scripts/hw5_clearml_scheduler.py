@@ -7,6 +7,7 @@ import hydra
 from omegaconf import DictConfig
 
 from iris_mlops import cli, scheduling
+from iris_mlops.config import check_positive, check_text_list
 
 PIPELINE_SCRIPT = Path(__file__).with_name("hw5_clearml_pipeline.py")
 
@@ -15,7 +16,9 @@ PIPELINE_SCRIPT = Path(__file__).with_name("hw5_clearml_pipeline.py")
 def main(cfg: DictConfig) -> None:
     def body() -> int:
         scheduling.check_schedule(cfg.mode, cfg.minute)
-        command = [sys.executable, str(PIPELINE_SCRIPT), *cfg.pipeline_overrides]
+        check_positive(cfg.demo_timeout_s, "demo_timeout_s")
+        overrides = check_text_list(cfg.pipeline_overrides, "pipeline_overrides")
+        command = [sys.executable, str(PIPELINE_SCRIPT), *overrides]
         launcher = scheduling.PipelineLauncher(command)
         scheduler = scheduling.create_scheduler(
             cfg.clearml.project, cfg.task_name, launcher, cfg.mode, cfg.minute

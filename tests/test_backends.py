@@ -20,9 +20,9 @@ def closed_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def api(local_server) -> Api:
-    return Api(local_server)
+@pytest.fixture
+def api(backend_api: Api) -> Api:
+    return backend_api
 
 
 def test_offline_mode_keeps_the_whole_run_in_the_session(tmp_path):
@@ -59,21 +59,21 @@ def test_a_closed_port_fails_fast_naming_the_host(tmp_path):
 
 
 @pytest.mark.parametrize("script", ["train", "smoke"])
-def test_wrong_keys_get_their_own_message(clearml_env, tmp_path, script):
-    env = {**clearml_env, "CLEARML_API_SECRET_KEY": "not-the-secret"}
+def test_wrong_keys_get_their_own_message(backend_env, tmp_path, script):
+    env = {**backend_env, "CLEARML_API_SECRET_KEY": "not-the-secret"}
     done = run_script(script, env=env, cwd=tmp_path)
     assert done.returncode == 1
     assert "rejected the API keys" in done.stderr
-    assert clearml_env["CLEARML_API_ACCESS_KEY"] in done.stderr
+    assert backend_env["CLEARML_API_ACCESS_KEY"] in done.stderr
 
 
-def test_an_unknown_override_key_is_refused_by_hydra(clearml_env, tmp_path):
-    done = run_script("train", "learning_rate=0.1", env=clearml_env, cwd=tmp_path)
+def test_an_unknown_override_key_is_refused_by_hydra(backend_env, tmp_path):
+    done = run_script("train", "learning_rate=0.1", env=backend_env, cwd=tmp_path)
     assert done.returncode == 1
     assert "learning_rate" in done.stderr
 
 
-def test_a_run_that_fails_after_its_task_exists_is_marked_failed(clearml_env, api, tmp_path):
+def test_a_run_that_fails_after_its_task_exists_is_marked_failed(backend_env, api, tmp_path):
     group = f"fail-{time.time_ns()}"
     done = run_script(
         "train",
@@ -81,7 +81,7 @@ def test_a_run_that_fails_after_its_task_exists_is_marked_failed(clearml_env, ap
         "+model.bootstrap=false",
         "+model.oob_score=true",
         f"clearml.group={group}",
-        env=clearml_env,
+        env=backend_env,
         cwd=tmp_path,
     )
     assert done.returncode == 1
@@ -93,8 +93,8 @@ def test_a_run_that_fails_after_its_task_exists_is_marked_failed(clearml_env, ap
     assert any("Out of bag estimation" in event.get("msg", "") for event in log)
 
 
-def test_smoke_check_passes_against_the_local_server(clearml_env, api, tmp_path):
-    done = run_script("smoke", env=clearml_env, cwd=tmp_path)
+def test_smoke_check_passes_against_the_local_server(backend_env, api, tmp_path):
+    done = run_script("smoke", env=backend_env, cwd=tmp_path)
     assert done.returncode == 0, output(done)
     assert "smoke check passed" in done.stdout
     task_id = re.search(r"task write\s+ok\s+task (\w+)", done.stdout).group(1)

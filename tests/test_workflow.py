@@ -31,9 +31,9 @@ SWEEP = [
 ]
 
 
-@pytest.fixture(scope="module")
-def api(local_server) -> Api:
-    return Api(local_server)
+@pytest.fixture
+def api(backend_api: Api) -> Api:
+    return backend_api
 
 
 @pytest.fixture
@@ -73,9 +73,9 @@ def models_of_group(api: Api, group: str) -> list[dict]:
     )["models"]
 
 
-def test_train_tracks_metrics_figure_artifacts_and_model(clearml_env, api, group, tmp_path):
+def test_train_tracks_metrics_figure_artifacts_and_model(backend_env, api, group, tmp_path):
     done = run_script(
-        "train", "model=rf", "seed=3", f"clearml.group={group}", env=clearml_env, cwd=tmp_path
+        "train", "model=rf", "seed=3", f"clearml.group={group}", env=backend_env, cwd=tmp_path
     )
     assert done.returncode == 0, output(done)
     task_id, model_id = re.search(r"task: (\w+)\s+model: (\w+)", done.stdout).groups()
@@ -101,13 +101,13 @@ def test_train_tracks_metrics_figure_artifacts_and_model(clearml_env, api, group
     assert float(metadata["test_size"]) == 0.2
     assert float(metadata["accuracy"]) == pytest.approx(accuracy)
     assert json.loads(metadata["metrics_json"])["f1_macro"] == pytest.approx(f1)
-    assert model["uri"].startswith(clearml_env["CLEARML_FILES_HOST"])
+    assert model["uri"].startswith(backend_env["CLEARML_FILES_HOST"])
     assert (tmp_path / "reports/hw5/models" / f"{task_id}.joblib").is_file()
 
 
-def test_bad_value_stops_before_any_task_is_created(clearml_env, api, group, tmp_path):
+def test_bad_value_stops_before_any_task_is_created(backend_env, api, group, tmp_path):
     done = run_script(
-        "train", "test_size=2", f"clearml.group={group}", env=clearml_env, cwd=tmp_path
+        "train", "test_size=2", f"clearml.group={group}", env=backend_env, cwd=tmp_path
     )
     assert done.returncode == 1
     assert "test_size=2" in output(done) and "Traceback" not in output(done)
@@ -115,14 +115,14 @@ def test_bad_value_stops_before_any_task_is_created(clearml_env, api, group, tmp
 
 
 @pytest.mark.slow
-def test_sweep_then_compare_and_list_models(clearml_env, api, group, tmp_path):
+def test_sweep_then_compare_and_list_models(backend_env, api, group, tmp_path):
     decoy = group.replace(".", "A")
-    run_script("train", f"clearml.group={decoy}", env=clearml_env, cwd=tmp_path)
-    sweep = run_script("experiments", f"group={group}", env=clearml_env, cwd=tmp_path)
+    run_script("train", f"clearml.group={decoy}", env=backend_env, cwd=tmp_path)
+    sweep = run_script("experiments", f"group={group}", env=backend_env, cwd=tmp_path)
     assert sweep.returncode == 0, output(sweep)
     assert "[9/9]" in output(sweep)
 
-    compare = run_script("compare", f"group={group}", env=clearml_env, cwd=tmp_path)
+    compare = run_script("compare", f"group={group}", env=backend_env, cwd=tmp_path)
     assert compare.returncode == 0, output(compare)
     with open(tmp_path / "reports/hw5/clearml_experiments_summary.csv") as handle:
         rows = list(csv.DictReader(handle))
@@ -136,7 +136,7 @@ def test_sweep_then_compare_and_list_models(clearml_env, api, group, tmp_path):
         assert row["status"] == "completed" and row["task_id"] in row["link"]
 
     listed = run_script(
-        "list_models", f"group={group}", "format=csv", "top_k=20", env=clearml_env, cwd=tmp_path
+        "list_models", f"group={group}", "format=csv", "top_k=20", env=backend_env, cwd=tmp_path
     )
     assert listed.returncode == 0, output(listed)
     models = list(csv.DictReader(listed.stdout.splitlines()))
@@ -147,7 +147,7 @@ def test_sweep_then_compare_and_list_models(clearml_env, api, group, tmp_path):
     assert all(json.loads(model["metrics_json"])["accuracy"] for model in models)
 
 
-def test_compare_reads_a_group_larger_than_one_page(clearml_env, api, group, tmp_path):
+def test_compare_reads_a_group_larger_than_one_page(backend_env, api, group, tmp_path):
     # the SDK asks for 500 tasks a page; 501 tasks need a second page
     project = api.call("projects.create", name=f"{PROJECT}-paging-{uuid.uuid4().hex[:6]}")["id"]
     for number in range(501):
@@ -176,7 +176,7 @@ def test_compare_reads_a_group_larger_than_one_page(clearml_env, api, group, tmp
         f"group={group}",
         f"clearml.project={name}",
         "top_k=1000",
-        env=clearml_env,
+        env=backend_env,
         cwd=tmp_path,
     )
     assert done.returncode == 0, output(done)
@@ -195,14 +195,14 @@ def test_compare_reads_a_group_larger_than_one_page(clearml_env, api, group, tmp
         ("experiments", ["runs=[nope]"], "'nope'"),
     ],
 )
-def test_bad_inputs_of_the_registry_scripts(clearml_env, tmp_path, script, overrides, named):
-    done = run_script(script, *overrides, env=clearml_env, cwd=tmp_path)
+def test_bad_inputs_of_the_registry_scripts(backend_env, tmp_path, script, overrides, named):
+    done = run_script(script, *overrides, env=backend_env, cwd=tmp_path)
     assert done.returncode == 1
     assert named in output(done) and "Traceback" not in output(done)
 
 
-def test_compare_of_an_unknown_group_leaves_no_csv(clearml_env, group, tmp_path):
-    done = run_script("compare", f"group={group}", env=clearml_env, cwd=tmp_path)
+def test_compare_of_an_unknown_group_leaves_no_csv(backend_env, group, tmp_path):
+    done = run_script("compare", f"group={group}", env=backend_env, cwd=tmp_path)
     assert done.returncode == 1
     assert f"No experiments of group '{group}'" in output(done)
     assert not (tmp_path / "reports/hw5/clearml_experiments_summary.csv").exists()

@@ -111,11 +111,14 @@ def write_summary(ranking: Ranking, csv_path: Path, chart_path: Path, metric: st
     if ranking.table.empty:
         raise IrisMlopsError("No run has metrics to rank; nothing is written.")
     write_atomically(csv_path, lambda tmp: ranking.table.to_csv(tmp, index=False))
-    write_atomically(chart_path, lambda tmp: _chart(ranking.table, metric).savefig(tmp, dpi=120))
+    figure = ranking_chart(ranking.table, metric)
+    write_atomically(chart_path, lambda tmp: figure.savefig(tmp, dpi=120))
+    plt.close(figure)
     log.info("Wrote %s and %s", csv_path, chart_path)
 
 
-def _chart(table: pd.DataFrame, metric: str):
+def ranking_chart(table: pd.DataFrame, metric: str, title: str | None = None):
+    """Horizontal bars of a ranked table's `metric`, best on top."""
     figure, axes = plt.subplots(figsize=(8, 0.45 * len(table) + 1.5))
     labels = [f"{row.rank}. {row.task_name}" for row in table.itertuples()]
     bars = axes.barh(labels[::-1], table[metric][::-1], color="#4c72b0")
@@ -123,6 +126,6 @@ def _chart(table: pd.DataFrame, metric: str):
     low = max(0.0, float(table[metric].min()) - 0.1)
     axes.set_xlim(low, 1.04)
     axes.set_xlabel(metric)
-    axes.set_title(f"Top-{len(table)} experiments by {metric}")
+    axes.set_title(title or f"Top-{len(table)} experiments by {metric}")
     figure.tight_layout()
     return figure

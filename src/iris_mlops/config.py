@@ -3,7 +3,7 @@
 from collections.abc import Mapping
 from typing import Any
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from iris_mlops.errors import ConfigError
 
@@ -36,3 +36,26 @@ def check_names(clearml_cfg: Mapping[str, Any], keys: tuple[str, ...]) -> None:
         value = clearml_cfg.get(key)
         if not isinstance(value, str) or not value.strip():
             raise ConfigError(f"clearml.{key}={value!r} must be a non-empty name.")
+
+
+def check_flag(value: Any, key: str) -> None:
+    """A switch must be a real boolean: Hydra keeps `mark_best=maybe` as a truthy string."""
+    if not isinstance(value, bool):
+        raise ConfigError(f"{key}={value!r} is not a switch; use true or false.")
+
+
+def check_text_list(value: Any, key: str) -> list[str]:
+    """A list of non-empty texts, such as tags or overrides, as a plain list."""
+    items = OmegaConf.to_container(value) if isinstance(value, ListConfig) else value
+    # a bare string would otherwise be taken letter by letter
+    if not isinstance(items, list) or not all(isinstance(i, str) and i.strip() for i in items):
+        raise ConfigError(
+            f"{key}={items!r} is not a list of non-empty texts; use a list such as {key}=[a,b]."
+        )
+    return items
+
+
+def check_positive(value: Any, key: str) -> None:
+    """A duration or interval must be a number above zero."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise ConfigError(f"{key}={value!r} is not valid; use a number above 0.")

@@ -22,7 +22,13 @@ def write_atomically(path: Path, write: Callable[[Path], object]) -> None:
         ) from error
     try:
         write(Path(tmp))
+        # mkstemp makes the file private; outputs are ordinary files of the project
+        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
+    except OSError as error:
+        # e.g. the path is a folder, or the disk is full
+        Path(tmp).unlink(missing_ok=True)
+        raise IrisMlopsError(f"Cannot write {path}: {error.strerror or error}.") from error
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from iris_mlops import notify, registry, tracking
-from iris_mlops.errors import IrisMlopsError
+from iris_mlops.config import check_positive
+from iris_mlops.errors import ConfigError, IrisMlopsError
 
 log = logging.getLogger(__name__)
 
@@ -214,16 +215,27 @@ def record_failure(result: PipelineReport, log_path: Path) -> None:
 
 
 EXECUTIONS = ("local", "agent")
+_NAMED_SETTINGS = ("name", "group_prefix", "best_tag", "notifications_log", "queue")
+
+
+def check_settings(settings: dict[str, Any]) -> None:
+    """The `pipeline` settings, checked before any step config is built or any task created."""
+    if settings["execution"] not in EXECUTIONS:
+        raise ConfigError(
+            f"pipeline.execution={settings['execution']!r} is not known; use one of "
+            f"{', '.join(EXECUTIONS)}."
+        )
+    for key in _NAMED_SETTINGS:
+        value = settings.get(key)
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigError(f"pipeline.{key}={value!r} must be a non-empty name.")
+    check_positive(settings["poll_seconds"], "pipeline.poll_seconds")
 
 
 def run(settings: dict[str, Any], step_configs: dict[str, dict], group: str) -> PipelineReport:
     """Run the pipeline to its end, here or on agents, and record a failed run's outcome."""
-    if settings["execution"] not in EXECUTIONS:
-        raise IrisMlopsError(
-            f"pipeline.execution={settings['execution']!r} is not known; use one of "
-            f"{', '.join(EXECUTIONS)}."
-        )
-    tracking.select_backend()
+    check_settings(settings)
+    tracking.watch_server(tracking.select_backend())
     local = settings["execution"] == "local"
     monitor = StepMonitor()
     pipe = build(

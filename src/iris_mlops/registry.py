@@ -8,6 +8,7 @@ from typing import Any
 import joblib
 
 from iris_mlops import tracking
+from iris_mlops.config import check_flag, check_text_list
 from iris_mlops.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -119,6 +120,17 @@ def registry_row(model) -> dict[str, Any]:
 def check_top_k(top_k) -> None:
     if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
         raise ConfigError(f"top_k={top_k!r} is not valid; use a whole number of 1 or more.")
+
+
+def check_filters(group, model, tags, mark_best) -> None:
+    """Each filter is either unset (null) or a non-empty name; tags a list; mark_best a switch."""
+    for key, value in (("group", group), ("model", model)):
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            raise ConfigError(
+                f"{key}={value!r} is not valid; use a non-empty name, or null for any."
+            )
+    check_text_list(tags, "tags")
+    check_flag(mark_best, "mark_best")
 
 
 def rank_models(rows: list[dict[str, Any]], top_k: int) -> list[dict[str, Any]]:

@@ -5,6 +5,7 @@ import secrets
 from dataclasses import dataclass
 
 from iris_mlops import tracking
+from iris_mlops.config import check_names
 from iris_mlops.errors import BackendError, IrisMlopsError
 
 log = logging.getLogger(__name__)
@@ -18,6 +19,7 @@ class Check:
 
 def run_smoke(project: str) -> list[Check]:
     """Each passed check in order; the first failure raises, naming the part and likely cause."""
+    check_names({"project": project}, ("project",))
     backend = tracking.select_backend()
     checks = [Check("API server and keys", backend.describe())]
     if not backend.has_server:

@@ -2,9 +2,13 @@
 
 import logging
 import os
+import sys
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
@@ -85,7 +89,10 @@ def _configured_api_host() -> str | None:
 
 
 def _configured_server() -> Backend:
-    api_url = os.environ.get("CLEARML_API_HOST", "").rstrip("/")
+    raw_url = os.environ.get("CLEARML_API_HOST", "")
+    if raw_url:
+        _check_url(raw_url)
+    api_url = raw_url.rstrip("/")
     if api_url:
         # checked before the SDK is imported, which alone takes seconds
         _check_server(api_url, *_credentials())
@@ -122,13 +129,18 @@ def _credentials() -> tuple[str, str]:
     return access, secret
 
 
+def _check_url(api_url: str) -> None:
+    parts = urlsplit(api_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise BackendError(
+            f"CLEARML_API_HOST={api_url!r} is not an http(s) URL with a host; expected "
+            "something like http://localhost:8008."
+        )
+
+
 def _check_server(api_url: str, access_key: str, secret_key: str) -> None:
     """Fail in seconds, naming the host, where the SDK would retry silently for hours."""
-    if not api_url.startswith(("http://", "https://")):
-        raise BackendError(
-            f"CLEARML_API_HOST={api_url!r} is not an http(s) URL; expected something like "
-            "http://localhost:8008."
-        )
+    _check_url(api_url)
     try:
         requests.get(f"{api_url}/debug.ping", timeout=PREFLIGHT_TIMEOUT_S)
         reply = requests.get(
@@ -176,6 +188,44 @@ def _port_from_env(name: str, default: int) -> int:
     if not raw.isdigit() or not 1 <= int(raw) <= 65535:
         raise BackendError(f"{name}={raw!r} is not a TCP port; use a number from 1 to 65535.")
     return int(raw)
+
+
+SERVER_CHECK_S = 5.0
+SERVER_LOST_AFTER = 4
+
+
+def watch_server(backend: Backend) -> None:
+    """From now on, end the process when the backend's API server stops answering.
+
+    The SDK's task, pipeline controller and log threads retry a vanished server forever and
+    even block SIGTERM while they flush, so only an immediate exit ends such a run.
+    """
+    if backend.has_server and backend.api_url:
+        thread = threading.Thread(
+            target=_watch, args=(backend.api_url,), name="server-watchdog", daemon=True
+        )
+        thread.start()
+
+
+def _watch(api_url: str) -> None:
+    misses = 0
+    while misses < SERVER_LOST_AFTER:
+        time.sleep(SERVER_CHECK_S)
+        try:
+            requests.get(f"{api_url}/debug.ping", timeout=SERVER_CHECK_S)
+            misses = 0
+        except requests.RequestException:
+            misses += 1
+    log.error(
+        "The ClearML API server at %s does not answer any more (%d checks %.0f s apart "
+        "failed); stopping here, what was not finished stays unfinished on the server. "
+        "Start the server again and rerun the command.",
+        api_url,
+        SERVER_LOST_AFTER,
+        SERVER_CHECK_S,
+    )
+    sys.stderr.flush()
+    os._exit(1)
 
 
 AUTO_CONNECT = {"matplotlib": False, "joblib": False, "scikit": False}

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from omegaconf import DictConfig
 
 from iris_mlops import registry, tracking
-from iris_mlops.config import check_names, check_split, to_dict
+from iris_mlops.config import check_names, check_split, check_text_list, to_dict
 
 # scikit-learn, pandas and matplotlib are imported where they are used: they take seconds,
 # and a dead server or a bad value should be reported before that
@@ -40,13 +40,14 @@ def check_train_config(cfg: DictConfig) -> None:
 
     check_split(cfg.test_size, cfg.seed)
     check_names(cfg.clearml, ("project", "task_name", "model_name", "group"))
+    check_text_list(cfg.clearml.tags, "clearml.tags")
     build_model(cfg.model, cfg.seed)
 
 
 def train(cfg: DictConfig, extra_tags: tuple[str, ...] = ()) -> TrainingResult:
     """Run one tracked training; the task is marked failed when any step fails."""
     check_split(cfg.test_size, cfg.seed)
-    tracking.select_backend()
+    tracking.watch_server(tracking.select_backend())
     check_train_config(cfg)
     started = time.monotonic()
     tags = registry.model_tags(cfg.model.name, cfg.clearml.group, [*cfg.clearml.tags, *extra_tags])
