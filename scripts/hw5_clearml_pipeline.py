@@ -32,6 +32,10 @@ def step_config(cfg: DictConfig, model: str, group: str) -> dict:
     return to_dict(train_cfg)
 
 
+def _seconds(value: float | None) -> str:
+    return "" if value is None else f"{value:.1f}"
+
+
 @hydra.main(version_base="1.3", config_path="../conf", config_name="pipeline")
 def main(cfg: DictConfig) -> None:
     def body() -> int:
@@ -46,7 +50,12 @@ def main(cfg: DictConfig) -> None:
         result = pipeline.run(settings, configs, group)
         cli.print_table(
             [
-                {"step": s.name, "status": s.status, "seconds": s.seconds, "task": s.task_id}
+                {
+                    "step": s.name,
+                    "status": s.status,
+                    "seconds": _seconds(s.seconds),
+                    "task": s.task_id,
+                }
                 for s in result.steps
             ]
         )

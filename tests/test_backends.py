@@ -47,11 +47,12 @@ def test_offline_mode_keeps_the_whole_run_in_the_session(tmp_path):
     assert artifacts == {"metrics", "classification_report"}
 
 
-def test_a_closed_port_fails_fast_naming_the_host(tmp_path):
+@pytest.mark.parametrize("script", ["train", "smoke"])
+def test_a_closed_port_fails_fast_naming_the_host(tmp_path, script):
     host = f"http://127.0.0.1:{closed_port()}"
     env = {"CLEARML_API_HOST": host, "CLEARML_API_ACCESS_KEY": "a", "CLEARML_API_SECRET_KEY": "b"}
     started = time.monotonic()
-    done = run_script("train", env=env, cwd=tmp_path, timeout=60)
+    done = run_script(script, env=env, cwd=tmp_path, timeout=60)
     seconds = time.monotonic() - started
     assert done.returncode == 1
     assert f"The ClearML API server at {host} does not answer" in done.stderr

@@ -146,6 +146,14 @@ def test_sweep_then_compare_and_list_models(backend_env, api, group, tmp_path):
     assert accuracies == sorted(accuracies, reverse=True)
     assert all(json.loads(model["metrics_json"])["accuracy"] for model in models)
 
+    marked = run_script(
+        "compare", f"group={group}", "mark_best=true", env=backend_env, cwd=tmp_path
+    )
+    assert marked.returncode == 0, output(marked)
+    best = [model for model in models_of_group(api, group) if "best" in model["tags"]]
+    assert [model["task"] for model in best] == [rows[0]["task_id"]]
+    assert best[0]["ready"] is True
+
 
 def test_compare_reads_a_group_larger_than_one_page(backend_env, api, group, tmp_path):
     # the SDK asks for 500 tasks a page; 501 tasks need a second page
