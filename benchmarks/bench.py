@@ -2,7 +2,6 @@
 
 import argparse
 import contextlib
-import json
 import math
 import os
 import platform
@@ -16,10 +15,10 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 
-import requests
 from tabulate import tabulate
 
 from clearml_local import ServerInfo, ensure_running, stop_server
+from clearml_local.client import ApiClient
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = ROOT / "scripts"
@@ -27,31 +26,8 @@ METRICS = ("accuracy", "f1_macro", "precision_macro", "recall_macro")
 SECTIONS = ("overhead", "sweep", "compare", "server")
 
 
-class Api:
-    """The raw REST API of a local server, for seeding data and timing calls."""
-
-    def __init__(self, info: ServerInfo) -> None:
-        self.url = info.api_url
-        self.http = requests.Session()
-        login = self.http.get(
-            f"{self.url}/auth.login", auth=(info.access_key, info.secret_key), timeout=30
-        )
-        login.raise_for_status()
-        self.http.headers["Authorization"] = f"Bearer {login.json()['data']['token']}"
-
-    def call(self, _call: str, **body) -> dict:
-        reply = self.http.post(f"{self.url}/v2.23/{_call}", data=json.dumps(body), timeout=300)
-        reply.raise_for_status()
-        return reply.json()["data"]
-
-    def events(self, events: list[dict]) -> None:
-        reply = self.http.post(
-            f"{self.url}/v2.23/events.add_batch",
-            data="\n".join(json.dumps(event) for event in events),
-            headers={"Content-Type": "application/json-lines"},
-            timeout=300,
-        )
-        reply.raise_for_status()
+def api_client(info: ServerInfo) -> ApiClient:
+    return ApiClient(info.api_url, info.access_key, info.secret_key)
 
 
 @contextlib.contextmanager
@@ -118,7 +94,7 @@ def _seconds_between(start: str, end: str) -> float:
     return (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds()
 
 
-def training_speedup(api: Api, group: str) -> tuple[float, float]:
+def training_speedup(api: ApiClient, group: str) -> tuple[float, float]:
     """Sum of the training steps' durations and the wall time of the training stage."""
     tasks = api.call(
         "tasks.get_all",
@@ -144,7 +120,7 @@ def bench_sweep(args) -> list[list]:
         env = script_env(info.environment(), work)
         seconds, stdout = run_script("pipeline", env=env, cwd=work)
         group = re.search(r"group (hw5-pipe-[\w-]+)", stdout).group(1)
-        total, stage = training_speedup(Api(info), group)
+        total, stage = training_speedup(api_client(info), group)
     rows += [
         ["hw5-pipeline", f"{seconds:.1f} s"],
         ["pipeline: sum of the 3 training steps", f"{total:.1f} s"],
@@ -154,29 +130,11 @@ def bench_sweep(args) -> list[list]:
     return rows
 
 
-def seed_runs(api: Api, project: str, group: str, count: int) -> None:
+def seed_runs(api: ApiClient, project: str, group: str, count: int) -> None:
     """`count` tasks of the group, each with the four metrics as its last values."""
     for number in range(count):
-        task = api.call(
-            "tasks.create",
-            name=f"run-{number}",
-            type="training",
-            project=project,
-            tags=[f"group:{group}"],
-        )["id"]
-        api.events(
-            [
-                {
-                    "type": "training_stats_scalar",
-                    "task": task,
-                    "metric": name,
-                    "variant": "test",
-                    "value": (number % 997) / 1000,
-                    "iter": 0,
-                }
-                for name in METRICS
-            ]
-        )
+        scores = dict.fromkeys(METRICS, (number % 997) / 1000)
+        api.create_scored_task(project, f"run-{number}", [f"group:{group}"], scores)
 
 
 def bench_compare(args) -> list[list]:
@@ -184,7 +142,7 @@ def bench_compare(args) -> list[list]:
     rows, times = [], []
     for size in args.compare_sizes:
         with fresh_server() as (info, work):
-            api = Api(info)
+            api = api_client(info)
             name = f"bench-compare-{size}"
             project = api.call("projects.create", name=name)["id"]
             seeded = time.perf_counter()
@@ -216,7 +174,7 @@ def _decades(small: int, large: int) -> float:
 def bench_server(args) -> list[list]:
     """The local server alone: scalar events accepted per second, and task queries."""
     with fresh_server() as (info, _):
-        api = Api(info)
+        api = api_client(info)
         project = api.call("projects.create", name="bench-server")["id"]
         rate = _event_rate(api, project, args.batches, args.batch_size)
         started = time.perf_counter()
@@ -255,7 +213,7 @@ def bench_server(args) -> list[list]:
     ]
 
 
-def _event_rate(api: Api, project: str, batches: int, size: int) -> float:
+def _event_rate(api: ApiClient, project: str, batches: int, size: int) -> float:
     """Scalar events per second that events.add_batch accepts for one task."""
     task = api.call("tasks.create", name="events", type="training", project=project)["id"]
     batch = [

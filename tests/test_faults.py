@@ -137,26 +137,8 @@ def seed_group(api: Api, group: str, count: int) -> str:
     """A project with `count` finished runs of `group`, written through the raw API."""
     project = api.call("projects.create", name=f"iris-mlops-hw5-{group}")["id"]
     for number in range(count):
-        task = api.call(
-            "tasks.create",
-            name=f"seeded-{number}",
-            type="training",
-            project=project,
-            tags=[f"group:{group}"],
-        )["id"]
-        api.events(
-            [
-                {
-                    "type": "training_stats_scalar",
-                    "task": task,
-                    "metric": name,
-                    "variant": "test",
-                    "value": 0.5 + number / 100,
-                    "iter": 0,
-                }
-                for name in METRICS
-            ]
-        )
+        scores = dict.fromkeys(METRICS, 0.5 + number / 100)
+        api.create_scored_task(project, f"seeded-{number}", [f"group:{group}"], scores)
     return api.call("projects.get_by_id", project=project)["project"]["name"]
 
 
@@ -232,20 +214,24 @@ def blocked_folder(tmp_path: Path) -> Path:
     return folder
 
 
-def test_summary_that_cannot_be_written_leaves_nothing(clearml_env, local_server, tmp_path):
-    group = f"ro-{uuid.uuid4().hex[:8]}"
-    project = seed_group(Api(local_server), group, 3)
-    folder = blocked_folder(tmp_path)
-    target = folder / "summary.csv"
-    done = run_script(
+def compare_into(target: Path, env: dict, server, tmp_path: Path):
+    """hw5-compare of a freshly seeded group, its summary CSV aimed at `target`."""
+    group = f"out-{uuid.uuid4().hex[:8]}"
+    project = seed_group(Api(server), group, 3)
+    return run_script(
         "compare",
         f"group={group}",
         f"clearml.project={project}",
         f"csv_path={target}",
         f"chart_path={tmp_path / 'top.png'}",
-        env=clearml_env,
+        env=env,
         cwd=tmp_path,
     )
+
+
+def test_summary_that_cannot_be_written_leaves_nothing(clearml_env, local_server, tmp_path):
+    target = blocked_folder(tmp_path) / "summary.csv"
+    done = compare_into(target, clearml_env, local_server, tmp_path)
     assert done.returncode == 1
     assert f"Cannot write {target}" in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "top.png").exists()
@@ -255,20 +241,10 @@ def test_summary_that_cannot_be_written_leaves_nothing(clearml_env, local_server
 
 
 def test_summary_path_that_is_a_folder_is_not_replaced(clearml_env, local_server, tmp_path):
-    group = f"dir-{uuid.uuid4().hex[:8]}"
-    project = seed_group(Api(local_server), group, 3)
     target = tmp_path / "summary.csv"
     target.mkdir()
     (target / "keep").write_text("kept")
-    done = run_script(
-        "compare",
-        f"group={group}",
-        f"clearml.project={project}",
-        f"csv_path={target}",
-        f"chart_path={tmp_path / 'top.png'}",
-        env=clearml_env,
-        cwd=tmp_path,
-    )
+    done = compare_into(target, clearml_env, local_server, tmp_path)
     assert done.returncode == 1
     assert str(target) in done.stderr and "Traceback" not in done.stderr
     assert (target / "keep").read_text() == "kept"

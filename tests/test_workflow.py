@@ -159,25 +159,8 @@ def test_compare_reads_a_group_larger_than_one_page(backend_env, api, group, tmp
     # the SDK asks for 500 tasks a page; 501 tasks need a second page
     project = api.call("projects.create", name=f"{PROJECT}-paging-{uuid.uuid4().hex[:6]}")["id"]
     for number in range(501):
-        task = api.call(
-            "tasks.create",
-            name=f"run-{number}",
-            type="training",
-            project=project,
-            tags=[f"group:{group}"],
-        )["id"]
-        events = [
-            {
-                "type": "training_stats_scalar",
-                "task": task,
-                "metric": name,
-                "variant": "test",
-                "value": (number % 97) / 100,
-                "iter": 0,
-            }
-            for name in ("accuracy", "f1_macro")
-        ]
-        api.events(events)
+        scores = dict.fromkeys(("accuracy", "f1_macro"), (number % 97) / 100)
+        api.create_scored_task(project, f"run-{number}", [f"group:{group}"], scores)
     name = api.call("projects.get_by_id", project=project)["project"]["name"]
     done = run_script(
         "compare",
