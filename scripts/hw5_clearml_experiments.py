@@ -29,7 +29,7 @@ def main(cfg: DictConfig) -> None:
                     "model": o.model,
                     "status": "ok" if o.ok else "FAILED",
                     "accuracy": o.accuracy,
-                    "seconds": round(o.seconds, 1),
+                    "seconds": f"{o.seconds:.1f}",
                     "task": o.task_id or o.error,
                 }
                 for o in outcomes

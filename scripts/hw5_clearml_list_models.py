@@ -20,15 +20,16 @@ def main(cfg: DictConfig) -> None:
                 f"format={cfg.format!r} is not known; use one of {', '.join(FORMATS)}."
             )
         registry.check_top_k(cfg.top_k)
-        registry.check_filters(cfg.group, cfg.model, cfg.tags, cfg.mark_best)
+        registry.check_filters(cfg.group, cfg.estimator, cfg.tags, cfg.mark_best)
         rows = registry.query_registry(
-            cfg.clearml.project, cfg.clearml.model_name, cfg.group, cfg.model, list(cfg.tags)
+            cfg.clearml.project, cfg.clearml.model_name, cfg.group, cfg.estimator, list(cfg.tags)
         )
         ranked = registry.rank_models(rows, cfg.top_k)
         if not ranked:
             raise IrisMlopsError(
                 f"No registered model {cfg.clearml.model_name!r} matches (group={cfg.group}, "
-                f"model={cfg.model}, tags={list(cfg.tags)}); train one with hw5-train first."
+                f"estimator={cfg.estimator}, tags={list(cfg.tags)}); train one with hw5-train "
+                "first."
             )
         if cfg.format == "csv":
             pd.DataFrame(ranked, columns=registry.REGISTRY_COLUMNS).to_csv(sys.stdout, index=False)

@@ -47,10 +47,18 @@ def test_offline_mode_keeps_the_whole_run_in_the_session(tmp_path):
     assert artifacts == {"metrics", "classification_report"}
 
 
-@pytest.mark.parametrize("script", ["train", "smoke"])
-def test_a_closed_port_fails_fast_naming_the_host(tmp_path, script):
+@pytest.mark.parametrize(
+    ("script", "keys"),
+    [
+        ("train", {"CLEARML_API_ACCESS_KEY": "a", "CLEARML_API_SECRET_KEY": "b"}),
+        ("smoke", {"CLEARML_API_ACCESS_KEY": "a", "CLEARML_API_SECRET_KEY": "b"}),
+        # with no keys at all, the dead server is still what gets reported
+        ("train", {}),
+    ],
+)
+def test_a_closed_port_fails_fast_naming_the_host(tmp_path, script, keys):
     host = f"http://127.0.0.1:{closed_port()}"
-    env = {"CLEARML_API_HOST": host, "CLEARML_API_ACCESS_KEY": "a", "CLEARML_API_SECRET_KEY": "b"}
+    env = {"CLEARML_API_HOST": host, **keys}
     started = time.monotonic()
     done = run_script(script, env=env, cwd=tmp_path, timeout=60)
     seconds = time.monotonic() - started
@@ -140,3 +148,13 @@ def test_malformed_environment_is_named(tmp_path, variable, value, named):
     done = run_script("train", env=env, cwd=tmp_path)
     assert done.returncode == 1
     assert named in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("script", ["compare", "list_models", "pipeline"])
+def test_offline_mode_says_the_registry_needs_a_server(tmp_path, script):
+    env = {"CLEARML_OFFLINE_MODE": "1", "CLEARML_CACHE_DIR": str(tmp_path / "cache")}
+    done = run_script(script, env=env, cwd=tmp_path)
+    assert done.returncode == 1
+    assert "needs a ClearML server, and CLEARML_OFFLINE_MODE is set" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "reports/hw5/notifications.log").exists()

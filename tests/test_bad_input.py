@@ -30,6 +30,7 @@ BAD_OVERRIDES = [
     ("list_models", ["top_k=-1"], "top_k=-1 is not valid"),
     ("list_models", ["tags=notalist"], "tags='notalist' is not a list"),
     ("list_models", ["group="], "group='' is not valid"),
+    ("list_models", ["estimator="], "estimator='' is not valid"),
     ("list_models", ["mark_best=maybe"], "mark_best='maybe' is not a switch"),
     ("pipeline", ["pipeline.execution=remote"], "pipeline.execution='remote' is not known"),
     ("pipeline", ["pipeline.poll_seconds=-1"], "pipeline.poll_seconds=-1 is not valid"),

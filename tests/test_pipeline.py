@@ -99,11 +99,16 @@ def test_scheduler_demo_fires_the_pipeline_once_and_exits(backend_env, api, tmp_
     done = run_script("scheduler", env=backend_env, cwd=tmp_path, timeout=600)
     assert done.returncode == 0, output(done)
     (line,) = (tmp_path / NOTIFICATIONS).read_text().splitlines()
-    assert parse_line(line)["status"] == "completed"
+    notice = parse_line(line)
+    assert notice["status"] == "completed"
     schedulers = api.call("tasks.get_all", name="^hw5-scheduler$", only_fields=["id", "type"])[
         "tasks"
     ]
     assert schedulers and all(task["type"] == "service" for task in schedulers)
+    # the pipeline opened a controller task of its own, not the scheduler's
+    assert notice["pipeline"] not in {task["id"] for task in schedulers}
+    controller = api.call("tasks.get_by_id", task=notice["pipeline"])["task"]
+    assert controller["name"].startswith("hw5-pipeline") and controller["type"] == "controller"
 
 
 @pytest.mark.parametrize(

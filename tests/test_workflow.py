@@ -134,6 +134,9 @@ def test_sweep_then_compare_and_list_models(backend_env, api, group, tmp_path):
     for row in rows:
         assert float(row["accuracy"]) == pytest.approx(scores[row["task_name"]][0])
         assert row["status"] == "completed" and row["task_id"] in row["link"]
+        experiment = row["task_name"].removeprefix("hw5-")
+        assert row["model"] == experiment.split("_")[0]
+        assert (row["seed"], row["test_size"]) == ("42", "0.2")
 
     listed = run_script(
         "list_models", f"group={group}", "format=csv", "top_k=20", env=backend_env, cwd=tmp_path
@@ -145,6 +148,19 @@ def test_sweep_then_compare_and_list_models(backend_env, api, group, tmp_path):
     accuracies = [float(model["accuracy"]) for model in models]
     assert accuracies == sorted(accuracies, reverse=True)
     assert all(json.loads(model["metrics_json"])["accuracy"] for model in models)
+
+    svc_only = run_script(
+        "list_models",
+        f"group={group}",
+        "estimator=svc",
+        "format=csv",
+        env=backend_env,
+        cwd=tmp_path,
+    )
+    assert svc_only.returncode == 0, output(svc_only)
+    assert [row["model_name"] for row in csv.DictReader(svc_only.stdout.splitlines())] == [
+        "svc"
+    ] * 3
 
     marked = run_script(
         "compare", f"group={group}", "mark_best=true", env=backend_env, cwd=tmp_path

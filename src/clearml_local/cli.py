@@ -18,7 +18,7 @@ from clearml_local.launcher import (
 )
 from clearml_local.serving import DEFAULT_MAX_UPLOAD, PortInUseError, serve
 
-DEFAULT_DATA_DIR = Path(".clearml_local")
+DEFAULT_DATA_DIR = Path(".clearml-local")
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -53,7 +53,7 @@ def fetch_group_runs(project: str, group: str) -> list[dict]:
     """Every task of the project tagged with the group, all pages, with its metrics."""
     from clearml import Task
 
-    tracking.select_backend()
+    tracking.require_server("hw5-compare")
     log.info("Reading the runs of group %r in project %r", group, project)
     # tags are compared literally by the server, unlike task names (regular expressions)
     return Task.query_tasks(
@@ -75,7 +75,8 @@ def rank_runs(runs: Iterable[dict], top_k: int, metric: str, tiebreak: str) -> R
 
 def _summary_row(run: dict) -> dict:
     metrics = _last_values(run.get("last_metrics") or {})
-    cfg = _cfg_values((run.get("hyperparams") or {}).get("cfg") or {})
+    # query_tasks keys each returned field by the path it was asked for
+    cfg = _cfg_values(run.get("hyperparams.cfg") or {})
     return {
         "task_id": run["id"],
         "task_name": run.get("name"),
@@ -103,7 +104,11 @@ def _last_values(last_metrics: dict) -> dict[str, float]:
 
 
 def _cfg_values(section: dict) -> dict[str, str]:
-    return {name: param.get("value") for name, param in section.items()}
+    # the SDK hands hyperparameters over as its own objects, raw answers as dicts
+    return {
+        name: param.get("value") if isinstance(param, dict) else getattr(param, "value", None)
+        for name, param in section.items()
+    }
 
 
 def write_summary(ranking: Ranking, csv_path: Path, chart_path: Path, metric: str) -> None:

@@ -70,7 +70,7 @@ def generate(
     settings: Settings, out_dir: Path, only: Sequence[str]
 ) -> tuple[list[Path], list[str]]:
     """Write each picture in `only`; the written paths and the names of those skipped."""
-    tracking.select_backend()
+    tracking.require_server("hw5-pictures")
     drawers: dict[str, Callable[[Settings], Figure]] = {
         "experiments": experiments_picture,
         "models": models_picture,
@@ -349,7 +349,8 @@ def _newest_controller(settings: Settings) -> dict[str, Any]:
         task
         for task in Task.query_tasks(
             # task names are matched by the server as regular expressions
-            task_name=f"^{re.escape(settings.pipeline_name)}$",
+            # later runs are named "<name> #2", "<name> #3", ...
+            task_name=rf"^{re.escape(settings.pipeline_name)}( #\d+)?$",
             tags=[f"group:{wanted}"] if wanted else None,
             additional_return_fields=["name", "status", "created", "tags", "project"],
         )

@@ -202,7 +202,8 @@ def report(pipe, group: str, monitor: StepMonitor) -> PipelineReport:
 
 def record_failure(result: PipelineReport, log_path: Path) -> None:
     """notify did not run: record the failed run in the same log, naming the failed steps."""
-    failed = [step.name for step in result.steps if step.status not in ("completed",)]
+    # steps that never started because an earlier one failed are not named
+    failed = [s.name for s in result.steps if s.status not in ("completed", "skipped")]
     notify.append(
         log_path,
         {
@@ -235,7 +236,7 @@ def check_settings(settings: dict[str, Any]) -> None:
 def run(settings: dict[str, Any], step_configs: dict[str, dict], group: str) -> PipelineReport:
     """Run the pipeline to its end, here or on agents, and record a failed run's outcome."""
     check_settings(settings)
-    tracking.watch_server(tracking.select_backend())
+    tracking.watch_server(tracking.require_server("hw5-pipeline"))
     local = settings["execution"] == "local"
     monitor = StepMonitor()
     pipe = build(

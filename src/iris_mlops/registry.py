@@ -89,7 +89,7 @@ def query_registry(
     """Registered models matching every given filter, one row each with its metadata."""
     from clearml import Model
 
-    tracking.select_backend()
+    tracking.require_server("The model registry")
     wanted = [
         *tags,
         *([f"group:{group}"] if group else []),
@@ -122,9 +122,9 @@ def check_top_k(top_k) -> None:
         raise ConfigError(f"top_k={top_k!r} is not valid; use a whole number of 1 or more.")
 
 
-def check_filters(group, model, tags, mark_best) -> None:
+def check_filters(group, estimator, tags, mark_best) -> None:
     """Each filter is either unset (null) or a non-empty name; tags a list; mark_best a switch."""
-    for key, value in (("group", group), ("model", model)):
+    for key, value in (("group", group), ("estimator", estimator)):
         if value is not None and (not isinstance(value, str) or not value.strip()):
             raise ConfigError(
                 f"{key}={value!r} is not valid; use a non-empty name, or null for any."

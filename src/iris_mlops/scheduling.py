@@ -1,6 +1,7 @@
 """A ClearML TaskScheduler (UTC) that launches the pipeline: hourly, or once as a demo."""
 
 import logging
+import os
 import subprocess
 import threading
 import time
@@ -26,7 +27,7 @@ class PipelineLauncher:
         log.info("Scheduler fired: %s", " ".join(self.command))
         started = time.monotonic()
         try:
-            code = subprocess.run(self.command).returncode
+            code = subprocess.run(self.command, env=_without_task(os.environ)).returncode
         except OSError as error:
             log.error("Cannot start the pipeline: %s", error)
             code = 1
@@ -37,6 +38,17 @@ class PipelineLauncher:
             time.monotonic() - started,
         )
         self.finished.set()
+
+
+def _without_task(environ) -> dict[str, str]:
+    """The environment minus the SDK's current-task variables, so the child opens its own."""
+    inherited = {
+        "CLEARML_TASK_ID",
+        "TRAINS_TASK_ID",
+        "CLEARML_PROC_MASTER_ID",
+        "TRAINS_PROC_MASTER_ID",
+    }
+    return {key: value for key, value in environ.items() if key not in inherited}
 
 
 def check_schedule(mode: str, minute) -> None:
@@ -52,7 +64,7 @@ def create_scheduler(
     """A TaskScheduler with its own service task and the pipeline job of the given mode."""
     from clearml.automation import TaskScheduler
 
-    tracking.select_backend()
+    tracking.require_server("hw5-scheduler")
     scheduler = TaskScheduler(
         sync_frequency_minutes=1,
         force_create_task_name=task_name,

@@ -72,6 +72,17 @@ def select_backend() -> Backend:
     return _backend
 
 
+def require_server(what: str) -> Backend:
+    """The backend, when it is a server; offline mode gets one clear message instead."""
+    backend = select_backend()
+    if not backend.has_server:
+        raise BackendError(
+            f"{what} needs a ClearML server, and CLEARML_OFFLINE_MODE is set: unset it to use "
+            "the local server or the configured one."
+        )
+    return backend
+
+
 def _env_flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
 
@@ -95,12 +106,12 @@ def _configured_server() -> Backend:
     api_url = raw_url.rstrip("/")
     if api_url:
         # checked before the SDK is imported, which alone takes seconds
-        _check_server(api_url, *_credentials())
+        _check_server(api_url)
     from clearml.backend_api import Session
 
     if not api_url:
         api_url = Session.get_api_server_host()
-        _check_server(api_url, *_credentials())
+        _check_server(api_url)
     kind = "local" if os.environ.get(LOCAL_MARK_ENV) else "server"
     data_dir = os.environ.get(LOCAL_DIR_ENV) if kind == "local" else None
     return Backend(
@@ -138,20 +149,12 @@ def _check_url(api_url: str) -> None:
         )
 
 
-def _check_server(api_url: str, access_key: str, secret_key: str) -> None:
+def _check_server(api_url: str) -> None:
     """Fail in seconds, naming the host, where the SDK would retry silently for hours."""
     _check_url(api_url)
-    try:
-        requests.get(f"{api_url}/debug.ping", timeout=PREFLIGHT_TIMEOUT_S)
-        reply = requests.get(
-            f"{api_url}/auth.login", auth=(access_key, secret_key), timeout=PREFLIGHT_TIMEOUT_S
-        )
-    except requests.RequestException as error:
-        raise BackendError(
-            f"The ClearML API server at {api_url} does not answer ({type(error).__name__}). "
-            "Check that the server is running (docker compose ps in clearml/) and that "
-            "CLEARML_API_HOST is right, or unset CLEARML_API_HOST to use the local server."
-        ) from error
+    _answer(api_url, "debug.ping")
+    access_key, secret_key = _credentials()
+    reply = _answer(api_url, "auth.login", auth=(access_key, secret_key))
     if reply.status_code == 401:
         raise BackendError(
             f"The ClearML server at {api_url} rejected the API keys (access key "
@@ -165,6 +168,17 @@ def _check_server(api_url: str, access_key: str, secret_key: str) -> None:
         )
 
 
+def _answer(api_url: str, call: str, **kwargs: Any) -> requests.Response:
+    try:
+        return requests.get(f"{api_url}/{call}", timeout=PREFLIGHT_TIMEOUT_S, **kwargs)
+    except requests.RequestException as error:
+        raise BackendError(
+            f"The ClearML API server at {api_url} does not answer ({type(error).__name__}). "
+            "Check that the server is running (docker compose ps in clearml/) and that "
+            "CLEARML_API_HOST is right, or unset CLEARML_API_HOST to use the local server."
+        ) from error
+
+
 def _local_server() -> Backend:
     from clearml_local import ensure_running
 
@@ -174,7 +188,11 @@ def _local_server() -> Backend:
     try:
         info = ensure_running(data_dir, api_port=api_port, files_port=files_port)
     except Exception as error:
-        raise BackendError(f"The local ClearML server could not start: {error}") from error
+        raise BackendError(
+            f"The local ClearML server could not start: {error} For the scripts, choose the "
+            f"ports with {LOCAL_API_PORT_ENV} and {LOCAL_FILES_PORT_ENV}, and keep them for "
+            f"this data folder ({data_dir})."
+        ) from error
     # pipeline steps and other child processes inherit these and reuse the same server
     os.environ.update(info.environment())
     os.environ.update({LOCAL_DIR_ENV: str(data_dir), LOCAL_MARK_ENV: "1"})
