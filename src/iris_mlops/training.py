@@ -44,13 +44,14 @@ def check_train_config(cfg: DictConfig) -> None:
     build_model(cfg.model, cfg.seed)
 
 
-def train(cfg: DictConfig, extra_tags: tuple[str, ...] = ()) -> TrainingResult:
+def train(cfg: DictConfig) -> TrainingResult:
     """Run one tracked training; the task is marked failed when any step fails."""
+    # the cheap checks first, so that test_size=1.5 never starts or waits for a server
     check_split(cfg.test_size, cfg.seed)
     tracking.watch_server(tracking.select_backend())
     check_train_config(cfg)
     started = time.monotonic()
-    tags = registry.model_tags(cfg.model.name, cfg.clearml.group, [*cfg.clearml.tags, *extra_tags])
+    tags = registry.model_tags(cfg.model.name, cfg.clearml.group, list(cfg.clearml.tags))
     from clearml import Task
 
     # a pipeline step's task belongs to the pipeline, which closes it
